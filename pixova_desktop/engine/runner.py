@@ -1,0 +1,90 @@
+"""Run one generation request on a cached pipeline, image by image, with progress and cancel."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import torch
+
+from pixova_desktop.core.job import GeneratedImage
+from pixova_desktop.core.metadata import ImageParameters
+from pixova_desktop.core.models import model_display_name
+from pixova_desktop.core.request import GenerationRequest
+from pixova_desktop.engine.errors import GenerationCancelled
+from pixova_desktop.engine.pipeline_cache import PipelineCache
+from pixova_desktop.engine.schedulers import apply_sampler
+
+logger = logging.getLogger(__name__)
+
+# Called after each denoising step with (steps done in the job, total steps, latents).
+StepCallback = Callable[[int, int, "torch.Tensor | None"], None]
+
+
+class DiffusersEngine:
+    """Generates the images of a request with a local diffusers pipeline.
+
+    One engine serves one worker thread at a time; the pipeline cache keeps the model loaded
+    between jobs.
+    """
+
+    def __init__(self, cache: PipelineCache | None = None) -> None:
+        self.cache = cache or PipelineCache()
+
+    def generate(
+        self,
+        request: GenerationRequest,
+        on_step: StepCallback,
+        is_cancelled: Callable[[], bool],
+    ) -> Iterator[GeneratedImage]:
+        """Yield each image of the validated `request` as soon as it is finished.
+
+        Raises GenerationCancelled at the first step end after `is_cancelled()` turns true.
+        """
+        # 1. Load the model, or reuse the loaded one.
+        loaded = self.cache.get(request.model)
+        pipeline = loaded.pipeline
+
+        # 2. Set the sampler; an empty name restores the model's own scheduler.
+        sampler = apply_sampler(pipeline, request.scheduler, loaded.default_scheduler)
+        extra = {"device": str(loaded.device), "dtype": str(loaded.dtype).replace("torch.", "")}
+        model_name = model_display_name(request.model)
+
+        # 3. Run each image with its own seeded CPU generator, so seed + index reproduces it.
+        total = request.steps * request.batch_count
+        for index, seed in enumerate(request.image_seeds()):
+            if is_cancelled():
+                raise GenerationCancelled()
+            callback = _step_callback(index * request.steps, total, on_step, is_cancelled)
+            generator = torch.Generator("cpu").manual_seed(seed)
+            with torch.inference_mode():
+                output = pipeline(
+                    prompt=request.prompt,
+                    negative_prompt=request.negative_prompt or None,
+                    num_inference_steps=request.steps,
+                    guidance_scale=request.cfg_scale,
+                    width=request.width,
+                    height=request.height,
+                    generator=generator,
+                    callback_on_step_end=callback,
+                    callback_on_step_end_tensor_inputs=["latents"],
+                )
+            image_request = dataclasses.replace(request, seed=seed, batch_count=1)
+            params = ImageParameters(image_request, sampler, model_name, extra)
+            yield GeneratedImage(output.images[0], params)
+
+
+def _step_callback(
+    offset: int, total: int, on_step: StepCallback, is_cancelled: Callable[[], bool]
+) -> Callable[..., dict[str, Any]]:
+    def callback(
+        pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+    ) -> dict[str, Any]:
+        on_step(min(offset + step + 1, total), total, tensors.get("latents"))
+        if is_cancelled():
+            raise GenerationCancelled()
+        return tensors
+
+    return callback
