@@ -1,0 +1,1 @@
+"""The job queue, its SQLite store and the worker that runs jobs on a thread pool."""
