@@ -142,9 +142,14 @@ class _Reporter:
         key = (snapshot.state, snapshot.step)
         if key == self._last:
             return
-        if self._last is None or self._last[0] is not snapshot.state:
+        state_changed = self._last is None or self._last[0] is not snapshot.state
+        step_changed = self._last is None or self._last[1] != snapshot.step
+        # A fast job can finish between polls; its last step is printed before "completed".
+        if snapshot.state.is_final and step_changed and snapshot.step:
+            print(f"step {snapshot.step}/{snapshot.total_steps}", flush=True)
+        if state_changed:
             print(f"job {self._job_id} {snapshot.state.value}", flush=True)
-        if snapshot.state is JobState.PROCESSING and snapshot.step:
+        if snapshot.state is JobState.PROCESSING and step_changed and snapshot.step:
             print(f"step {snapshot.step}/{snapshot.total_steps}", flush=True)
         self._last = key
 

@@ -1,0 +1,1 @@
+"""Qt widgets: the main window, the prompt form and the canvas."""

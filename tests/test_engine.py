@@ -1,0 +1,145 @@
+"""The diffusers engine on a tiny real pipeline: each model source, reuse, seeds and cancel."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pixova_desktop.core.request import GenerationRequest
+from pixova_desktop.engine.errors import (
+    GenerationCancelled,
+    ModelLoadError,
+    ModelNotDownloadedError,
+    ModelNotFoundError,
+)
+from pixova_desktop.engine.pipeline_cache import PipelineCache
+from pixova_desktop.engine.runner import DiffusersEngine
+from pixova_desktop.engine.sources import SourceKind, resolve_source
+from tests.conftest import HUB_CACHE
+from tests.support.hub_cache import prefill_hub_cache
+
+
+def _request(model: str, **changes: object) -> GenerationRequest:
+    fields = {"steps": 2, "width": 64, "height": 64, "seed": 7, "cfg_scale": 5.0} | changes
+    return GenerationRequest("a red circle", model=model, **fields).validated()
+
+
+def _run(engine: DiffusersEngine, request: GenerationRequest) -> list[np.ndarray]:
+    images = engine.generate(request, lambda *args: None, lambda: False)
+    return [np.asarray(generated.image) for generated in images]
+
+
+def test_source_kinds(tiny_model_dir: Path, tiny_checkpoint: Path) -> None:
+    assert resolve_source(str(tiny_model_dir)).kind is SourceKind.FOLDER
+    assert resolve_source(str(tiny_checkpoint)).kind is SourceKind.SINGLE_FILE
+    assert resolve_source("stabilityai/sd-turbo").kind is SourceKind.HUB
+
+
+def test_source_errors_name_the_path(tmp_path: Path) -> None:
+    with pytest.raises(ModelNotFoundError, match="missing-model"):
+        resolve_source(str(tmp_path / "missing-model"))
+    with pytest.raises(ModelLoadError, match="model_index.json"):
+        resolve_source(str(tmp_path))
+    pickle_file = tmp_path / "model.ckpt"
+    pickle_file.write_bytes(b"not loaded")
+    with pytest.raises(ModelLoadError, match=r"\.safetensors version"):
+        resolve_source(str(pickle_file))
+
+
+def test_folder_generates_image(tiny_model_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    engine = DiffusersEngine(PipelineCache())
+    images = list(engine.generate(_request(str(tiny_model_dir)), lambda *a: None, lambda: False))
+    assert len(images) == 1
+    assert images[0].image.size == (64, 64)
+    assert images[0].params.extra == {"device": "cpu", "dtype": "float32"}
+    assert "Loading diffusers folder" in caplog.text
+
+
+def test_single_file_matches_folder(tiny_model_dir: Path, tiny_checkpoint: Path) -> None:
+    folder_image = _run(DiffusersEngine(PipelineCache()), _request(str(tiny_model_dir)))[0]
+    file_image = _run(DiffusersEngine(PipelineCache()), _request(str(tiny_checkpoint)))[0]
+    assert np.array_equal(folder_image, file_image)
+
+
+def test_cached_hub_id_loads_offline(tiny_model_dir: Path) -> None:
+    prefill_hub_cache(HUB_CACHE, "pixova-tests/tiny-sd", tiny_model_dir)
+    engine = DiffusersEngine(PipelineCache())
+    hub_image = _run(engine, _request("pixova-tests/tiny-sd"))[0]
+    folder_image = _run(DiffusersEngine(PipelineCache()), _request(str(tiny_model_dir)))[0]
+    assert np.array_equal(hub_image, folder_image)
+
+
+def test_uncached_hub_id_says_not_downloaded() -> None:
+    engine = DiffusersEngine(PipelineCache())
+    with pytest.raises(ModelNotDownloadedError) as caught:
+        _run(engine, _request("pixova-tests/never-downloaded"))
+    message = str(caught.value)
+    assert "pixova-tests/never-downloaded" in message
+    assert "has not been downloaded" in message
+    assert "Browse" in message
+
+
+def test_second_job_reuses_pipeline(tiny_model_dir: Path) -> None:
+    cache = PipelineCache()
+    engine = DiffusersEngine(cache)
+    _run(engine, _request(str(tiny_model_dir)))
+    _run(engine, _request(str(tiny_model_dir), seed=8))
+    assert cache.loads == 1
+
+
+def test_other_model_replaces_cached(tiny_model_dir: Path, tmp_path: Path) -> None:
+    copy = shutil.copytree(tiny_model_dir, tmp_path / "copy")
+    cache = PipelineCache()
+    engine = DiffusersEngine(cache)
+    _run(engine, _request(str(tiny_model_dir)))
+    _run(engine, _request(str(copy)))
+    assert cache.loads == 2
+
+
+def test_batch_image_matches_single_seed(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    batch = _run(engine, _request(str(tiny_model_dir), seed=20, batch_count=3))
+    alone = _run(engine, _request(str(tiny_model_dir), seed=22))[0]
+    assert len(batch) == 3
+    assert np.array_equal(batch[2], alone)
+    assert not np.array_equal(batch[0], batch[1])
+
+
+def test_progress_counts_every_step(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    seen: list[tuple[int, int]] = []
+    request = _request(str(tiny_model_dir), steps=3, batch_count=2)
+    list(engine.generate(request, lambda done, total, latents: seen.append((done, total)),
+                         lambda: False))
+    assert seen == [(1, 6), (2, 6), (3, 6), (4, 6), (5, 6), (6, 6)]
+
+
+def test_cancel_stops_at_next_step(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    steps: list[int] = []
+    request = _request(str(tiny_model_dir), steps=10)
+    with pytest.raises(GenerationCancelled):
+        list(engine.generate(request, lambda done, *rest: steps.append(done),
+                             lambda: len(steps) >= 3))
+    assert steps == [1, 2, 3]
+
+
+def test_sampler_name_is_recorded(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    for name in ("DPM++ 2M Karras", ""):
+        request = _request(str(tiny_model_dir), scheduler=name)
+        generated = next(iter(engine.generate(request, lambda *a: None, lambda: False)))
+        assert generated.params.sampler == (name or "EulerDiscreteScheduler")
+
+
+def test_progress_bar_is_off(tiny_model_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    _run(engine, _request(str(tiny_model_dir), steps=3))
+    captured = capfd.readouterr()
+    assert "it/s" not in captured.err
+    assert "%|" not in captured.err

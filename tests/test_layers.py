@@ -1,0 +1,55 @@
+"""Layer rules: imports point down, and the window starts without torch or diffusers."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+# For each package: the modules it must not import at import time.
+FORBIDDEN = {
+    "pixova_desktop.core": ["torch", "diffusers", "transformers", "PySide6",
+                            "pixova_desktop.engine", "pixova_desktop.jobs", "pixova_desktop.ui"],
+    "pixova_desktop.engine": ["PySide6", "pixova_desktop.jobs", "pixova_desktop.ui"],
+    "pixova_desktop.jobs": ["torch", "diffusers", "transformers", "PySide6.QtWidgets",
+                            "PySide6.QtGui", "pixova_desktop.ui"],
+    "pixova_desktop.ui": ["torch", "diffusers", "transformers"],
+}
+PACKAGE_MODULES = {
+    "pixova_desktop.core": ["job", "logs", "metadata", "models", "output", "paths", "request",
+                            "settings"],
+    "pixova_desktop.engine": ["device", "errors", "library_logging", "loader", "pipeline_cache",
+                              "runner", "schedulers", "sources"],
+    "pixova_desktop.jobs": ["queue", "store", "worker"],
+    "pixova_desktop.ui": ["app", "canvas", "main_window", "prompt_panel", "settings_store"],
+}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_imports_stay_in_layer(package: str) -> None:
+    modules = [f"{package}.{name}" for name in PACKAGE_MODULES[package]]
+    script = textwrap.dedent(f"""
+        import importlib, sys
+        for name in {modules!r}:
+            importlib.import_module(name)
+        bad = [m for m in {FORBIDDEN[package]!r} if m in sys.modules]
+        print(",".join(bad))
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "", f"{package} imported {result.stdout.strip()}"
+
+
+def test_every_module_is_checked() -> None:
+    from pathlib import Path
+
+    import pixova_desktop
+
+    root = Path(pixova_desktop.__file__).parent
+    for package, names in PACKAGE_MODULES.items():
+        folder = root / package.rsplit(".", 1)[1]
+        found = sorted(path.stem for path in folder.glob("*.py") if path.stem != "__init__")
+        assert found == sorted(names), f"update PACKAGE_MODULES for {package}"
