@@ -13,6 +13,7 @@ from pixova_desktop.core.job import GeneratedImage
 from pixova_desktop.core.metadata import ImageParameters
 from pixova_desktop.core.models import model_display_name
 from pixova_desktop.core.request import GenerationRequest
+from pixova_desktop.core.settings import EngineOptions
 from pixova_desktop.engine.errors import GenerationCancelled
 from pixova_desktop.engine.pipeline_cache import PipelineCache
 from pixova_desktop.engine.schedulers import apply_sampler
@@ -30,8 +31,11 @@ class DiffusersEngine:
     between jobs.
     """
 
-    def __init__(self, cache: PipelineCache | None = None) -> None:
-        self.cache = cache or PipelineCache()
+    def __init__(
+        self, cache: PipelineCache | None = None, options: EngineOptions | None = None
+    ) -> None:
+        self.options = options or EngineOptions()
+        self.cache = cache or PipelineCache(self.options.device)
 
     def generate(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import importlib
 import logging
 import threading
@@ -13,17 +14,17 @@ from PySide6.QtCore import QObject, QThreadPool
 from pixova_desktop.core.job import JobSnapshot, JobState
 from pixova_desktop.core.models import default_model
 from pixova_desktop.core.request import GenerationRequest
-from pixova_desktop.core.settings import Settings
+from pixova_desktop.core.settings import EngineOptions, Settings
 from pixova_desktop.jobs.store import JobStore
 from pixova_desktop.jobs.worker import Engine, JobRunnable, execute_job
 
 logger = logging.getLogger(__name__)
 
 
-def load_diffusers_engine() -> Engine:
+def load_diffusers_engine(options: EngineOptions) -> Engine:
     """Import the diffusers engine; called on the worker thread so torch loads off the GUI."""
     runner = importlib.import_module("pixova_desktop.engine.runner")
-    return runner.DiffusersEngine()
+    return runner.DiffusersEngine(options=options)
 
 
 class JobQueue(QObject):
@@ -32,20 +33,23 @@ class JobQueue(QObject):
     Args:
         store: where jobs live.
         settings: output folder and default model.
-        engine_factory: builds the engine on first use, on the worker thread.
+        engine_factory: builds the engine on first use, on the worker thread; by default the
+            diffusers engine with `settings.engine`.
     """
 
     def __init__(
         self,
         store: JobStore,
         settings: Settings,
-        engine_factory: Callable[[], Engine] = load_diffusers_engine,
+        engine_factory: Callable[[], Engine] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.store = store
         self.settings = settings
-        self._engine_factory = engine_factory
+        self._engine_factory = engine_factory or functools.partial(
+            load_diffusers_engine, settings.engine
+        )
         self._engine: Engine | None = None
         self._engine_lock = threading.Lock()
         self._cancel_events: dict[str, threading.Event] = {}
