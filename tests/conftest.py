@@ -13,6 +13,9 @@ os.environ["QT_QPA_PLATFORM"] = "offscreen"
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="pixova-hf-")
 os.environ["HF_HUB_DISABLE_TELEMETRY"] = "1"
+# The test pipelines are tiny: one thread each runs them faster than a contended pool, and a
+# second core stays free for the GUI thread and subprocesses.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import pytest  # noqa: E402
 
