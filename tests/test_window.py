@@ -132,10 +132,13 @@ def test_window_on_tiny_pipeline(
     window = _window(qtbot, queue, poll_ms=100)
     _fill(window, "a red circle on a white background", str(tiny_model_dir), seed=4)
     window.panel.generate_button.click()
-    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=60_000)
-    snapshot = queue.status(window.status_label.text().split()[1].rstrip(":"))
+    job_id = window.active_jobs()[0]
+    qtbot.waitUntil(lambda: window.current_image_path() is not None, timeout=60_000)
+    snapshot = queue.status(job_id)
+    assert snapshot.state is JobState.COMPLETED
     params = read_parameters(snapshot.result_paths[0])
     assert params.request.prompt == "a red circle on a white background"
     assert params.request.model == str(tiny_model_dir)
     assert params.extra["device"] == "cpu"
+    assert window.canvas.image() == QImage(snapshot.result_paths[0])
     assert queue.shutdown(TIMEOUT_MS)

@@ -44,6 +44,24 @@ class JobSnapshot:
     created_at: float = 0.0
     started_at: float | None = None
     finished_at: float | None = None
+    steps_per_second: float | None = None
+    preview: PreviewImage | None = None
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Estimated seconds left at the current speed, or None before the speed is known."""
+        if not self.steps_per_second or self.state is not JobState.PROCESSING:
+            return None
+        return max(0, self.total_steps - self.step) / self.steps_per_second
+
+
+@dataclass(frozen=True)
+class PreviewImage:
+    """A small RGB888 picture of the current latents, row-major, `width * 3` bytes a row."""
+
+    width: int
+    height: int
+    data: bytes
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import datetime as dt
 import errno
 import logging
 import os
+import string
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -21,6 +22,8 @@ logger = logging.getLogger(__name__)
 # stamp, seed, a collision counter and ".png" always fit.
 MAX_SLUG_BYTES = 80
 MAX_NAME_ATTEMPTS = 10_000
+DEFAULT_FILE_NAME_PATTERN = "{date}-{time}-{seed}-{prompt}"
+FILE_NAME_FIELDS = ("date", "time", "seed", "prompt", "model")
 
 
 def prompt_slug(prompt: str, max_bytes: int = MAX_SLUG_BYTES) -> str:
@@ -49,8 +52,37 @@ def prompt_slug(prompt: str, max_bytes: int = MAX_SLUG_BYTES) -> str:
 
 def image_file_stem(prompt: str, seed: int, when: dt.datetime | None = None) -> str:
     """Return the file name without extension: date-time stamp, seed and prompt slug."""
-    stamp = (when or dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
-    return f"{stamp}-{seed}-{prompt_slug(prompt)}"
+    return format_file_stem(DEFAULT_FILE_NAME_PATTERN, prompt, seed, "", when)
+
+
+def check_file_name_pattern(pattern: str) -> None:
+    """Raise ValueError when `pattern` is malformed, uses an unknown field or names a folder."""
+    try:
+        fields = {name for _, name, _, _ in string.Formatter().parse(pattern) if name is not None}
+    except ValueError as error:
+        raise ValueError(f"File name pattern {pattern!r} is malformed: {error}.") from error
+    unknown = fields - set(FILE_NAME_FIELDS)
+    if unknown:
+        raise ValueError(
+            f"File name pattern {pattern!r} uses unknown field {{{sorted(unknown)[0]}}}; "
+            f"use {', '.join('{' + name + '}' for name in FILE_NAME_FIELDS)}."
+        )
+    if any(separator in pattern for separator in ("/", "\\")):
+        raise ValueError(f"File name pattern {pattern!r} must not contain / or \\.")
+
+
+def format_file_stem(
+    pattern: str, prompt: str, seed: int, model: str, when: dt.datetime | None = None
+) -> str:
+    """Fill a file name pattern such as "{date}-{time}-{seed}-{prompt}"."""
+    moment = when or dt.datetime.now()
+    return pattern.format(
+        date=moment.strftime("%Y%m%d"),
+        time=moment.strftime("%H%M%S"),
+        seed=seed,
+        prompt=prompt_slug(prompt),
+        model=prompt_slug(model, max_bytes=40),
+    )
 
 
 def save_png(image: Image.Image, folder: Path, stem: str, params: ImageParameters) -> Path:

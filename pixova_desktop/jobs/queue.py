@@ -99,6 +99,16 @@ class JobQueue(QObject):
             event.set()
         return True
 
+    def clear_queue(self) -> list[str]:
+        """Cancel every job that has not started; return their ids."""
+        waiting = [job.job_id for job in self.store.list() if job.state is JobState.QUEUED]
+        return [job_id for job_id in waiting if self.store.set_state(
+            job_id, JobState.CANCELLED, expected=JobState.QUEUED)]
+
+    def rerun(self, job_id: str) -> str:
+        """Queue a new job with the same request as `job_id` (same seed); return the new id."""
+        return self.submit(self.status(job_id).request)
+
     def shutdown(self, timeout_ms: int = 30_000) -> bool:
         """Stop taking jobs, cancel the running one and wait for the pool thread.
 
@@ -118,7 +128,7 @@ class JobQueue(QObject):
         if self._closing:
             return
         try:
-            execute_job(job_id, self.store, self._get_engine, self.settings.output_dir, event)
+            execute_job(job_id, self.store, self._get_engine, self.settings, event)
         finally:
             self._cancel_events.pop(job_id, None)
 

@@ -7,9 +7,10 @@ import sqlite3
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
-from pixova_desktop.core.job import INTERRUPTED_REASON, JobSnapshot, JobState
+from pixova_desktop.core.job import INTERRUPTED_REASON, JobSnapshot, JobState, PreviewImage
 from pixova_desktop.core.request import GenerationRequest
 
 _SCHEMA = """
@@ -33,6 +34,23 @@ _COLUMNS = (
 )
 
 
+@dataclass
+class _LiveProgress:
+    """In-memory progress of a running job: the step, its timing and the newest preview."""
+
+    step: int = 0
+    first_step: int = 0
+    first_time: float = 0.0
+    last_time: float = 0.0
+    preview: PreviewImage | None = None
+
+    def steps_per_second(self) -> float | None:
+        elapsed = self.last_time - self.first_time
+        if self.step <= self.first_step or elapsed <= 0:
+            return None
+        return (self.step - self.first_step) / elapsed
+
+
 class JobStore:
     """Jobs in a SQLite file (WAL mode), safe to use from the GUI and worker threads.
 
@@ -51,7 +69,7 @@ class JobStore:
             self._connection.execute("PRAGMA journal_mode=WAL")
             self._connection.execute("PRAGMA synchronous=NORMAL")
             self._connection.executescript(_SCHEMA)
-        self._progress: dict[str, int] = {}
+        self._progress: dict[str, _LiveProgress] = {}
 
     def close(self) -> None:
         with self._lock:
@@ -117,9 +135,19 @@ class JobStore:
                 self._flush_progress_locked(job_id)
             return changed
 
-    def set_progress(self, job_id: str, step: int) -> None:
+    def set_progress(
+        self, job_id: str, step: int, preview: PreviewImage | None = None
+    ) -> None:
+        """Record that `step` steps are done; speed is measured from the first recorded step."""
+        now = time.perf_counter()
         with self._lock:
-            self._progress[job_id] = step
+            live = self._progress.get(job_id)
+            if live is None:
+                live = self._progress[job_id] = _LiveProgress(step, step, now, now)
+            live.step = step
+            live.last_time = now
+            if preview is not None:
+                live.preview = preview
 
     def add_result(self, job_id: str, path: str) -> None:
         """Append a saved file to the job's results; called after the file has its final name."""
@@ -147,23 +175,26 @@ class JobStore:
         return [row[0] for row in rows]
 
     def _flush_progress_locked(self, job_id: str) -> None:
-        step = self._progress.pop(job_id, None)
-        if step is not None:
-            self._connection.execute("UPDATE jobs SET step = ? WHERE id = ?", (step, job_id))
+        live = self._progress.pop(job_id, None)
+        if live is not None:
+            self._connection.execute("UPDATE jobs SET step = ? WHERE id = ?", (live.step, job_id))
 
     def _snapshot(self, row: tuple) -> JobSnapshot:
         job_id, created, state, request, step, total, error, paths, started, finished = row
+        live = self._progress.get(job_id)
         return JobSnapshot(
             job_id=job_id,
             request=GenerationRequest.from_dict(json.loads(request)),
             state=JobState(state),
-            step=self._progress.get(job_id, step),
+            step=live.step if live else step,
             total_steps=total,
             error=error,
             result_paths=tuple(json.loads(paths)),
             created_at=created,
             started_at=started,
             finished_at=finished,
+            steps_per_second=live.steps_per_second() if live else None,
+            preview=live.preview if live else None,
         )
 
 

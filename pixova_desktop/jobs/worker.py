@@ -10,9 +10,10 @@ from typing import Protocol
 
 from PySide6.QtCore import QRunnable
 
-from pixova_desktop.core.job import GeneratedImage, JobState
-from pixova_desktop.core.output import image_file_stem, save_png
+from pixova_desktop.core.job import GeneratedImage, JobState, PreviewImage
+from pixova_desktop.core.output import format_file_stem, save_png
 from pixova_desktop.core.request import GenerationRequest
+from pixova_desktop.core.settings import Settings
 from pixova_desktop.engine.errors import EngineError, GenerationCancelled
 from pixova_desktop.jobs.store import JobStore
 
@@ -25,8 +26,9 @@ class Engine(Protocol):
     def generate(
         self,
         request: GenerationRequest,
-        on_step: Callable[[int, int, object], None],
+        on_step: Callable[[int, int, PreviewImage | None], None],
         is_cancelled: Callable[[], bool],
+        previews: bool = False,
     ) -> Iterator[GeneratedImage]: ...
 
 
@@ -46,10 +48,14 @@ def execute_job(
     job_id: str,
     store: JobStore,
     engine_provider: Callable[[], Engine],
-    output_dir: Path,
+    settings: Settings,
     cancel_event: threading.Event,
 ) -> None:
-    """Run a queued job to a final state; a job cancelled while queued is skipped."""
+    """Run a queued job to a final state; a job cancelled while queued is skipped.
+
+    The output folder, file name pattern and previews switch are read from `settings` when
+    the job starts.
+    """
     # 1. Claim the job; it may have been cancelled while it waited.
     if not store.set_state(job_id, JobState.PROCESSING, expected=JobState.QUEUED):
         logger.info("Job %s is no longer queued; skipping it", job_id)
@@ -59,14 +65,16 @@ def execute_job(
     request = snapshot.request
     logger.info("Job %s started: %s", job_id, request)
 
+    output_dir, pattern, previews = settings.output_dir, settings.file_name_pattern, settings.previews
+
     # 2. Generate and save image by image, so finished images survive a later failure.
-    def on_step(done: int, total: int, latents: object) -> None:
-        store.set_progress(job_id, done)
+    def on_step(done: int, total: int, preview: PreviewImage | None) -> None:
+        store.set_progress(job_id, done, preview)
 
     try:
         engine = engine_provider()
-        for generated in engine.generate(request, on_step, cancel_event.is_set):
-            _save(job_id, store, generated, output_dir)
+        for generated in engine.generate(request, on_step, cancel_event.is_set, previews):
+            _save(job_id, store, generated, output_dir, pattern)
     except GenerationCancelled:
         store.set_state(job_id, JobState.CANCELLED)
         logger.info("Job %s cancelled", job_id)
@@ -86,10 +94,12 @@ def execute_job(
     logger.info("Job %s completed", job_id)
 
 
-def _save(job_id: str, store: JobStore, generated: GeneratedImage, output_dir: Path) -> None:
+def _save(
+    job_id: str, store: JobStore, generated: GeneratedImage, output_dir: Path, pattern: str
+) -> None:
     request = generated.params.request
     assert request.seed is not None
-    stem = image_file_stem(request.prompt, request.seed)
+    stem = format_file_stem(pattern, request.prompt, request.seed, generated.params.model_name)
     try:
         path = save_png(generated.image, output_dir, stem, generated.params)
     except OSError as error:

@@ -27,6 +27,8 @@ from PySide6.QtWidgets import (
 from pixova_desktop.core import request as limits
 from pixova_desktop.core.models import ModelDefaults, default_model, model_defaults
 from pixova_desktop.core.request import GenerationRequest
+from pixova_desktop.core.settings import Settings
+from pixova_desktop.jobs.tokenizers import TokenCounter
 
 MODEL_FILE_FILTER = "Checkpoints (*.safetensors);;All files (*)"
 
@@ -48,19 +50,33 @@ class PromptPanel(QWidget):
 
     Signals:
         generate_requested: the user pressed Generate.
+        stop_requested: the user pressed Stop.
         output_dir_changed(str): the user chose another output folder.
     """
 
     generate_requested = Signal()
+    stop_requested = Signal()
     output_dir_changed = Signal(str)
 
-    def __init__(self, output_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        output_dir: Path,
+        token_counter: TokenCounter | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
+        self._settings_defaults: Settings | None = None
+        self._token_counter = token_counter
         self._build_widgets(output_dir)
         self._build_layout()
         self.model_edit.editingFinished.connect(self._on_model_edited)
+        self.prompt_edit.textChanged.connect(self._update_token_count)
+        if token_counter is not None:
+            token_counter.tokenizer_changed.connect(self._update_token_count)
+            token_counter.set_model(self.model())
         self.random_seed.toggled.connect(self._on_random_seed_toggled)
         self.generate_button.clicked.connect(self.generate_requested)
+        self.stop_button.clicked.connect(self.stop_requested)
         self._on_random_seed_toggled(self.random_seed.isChecked())
 
     def _build_widgets(self, output_dir: Path) -> None:
@@ -68,6 +84,9 @@ class PromptPanel(QWidget):
         self.prompt_edit = PromptEdit()
         self.prompt_edit.setPlaceholderText(tr("Describe the image, e.g. a red circle on a white background"))
         self.prompt_edit.setToolTip(tr("What to draw (Ctrl+Return generates)"))
+        self.token_label = QLabel()
+        self.token_label.setToolTip(tr("Prompt length in the model's tokens"))
+        self.token_label.setWordWrap(True)
         self.negative_edit = PromptEdit()
         self.negative_edit.setPlaceholderText(tr("What to avoid (optional)"))
         self.negative_edit.setToolTip(tr("Negative prompt: what the image should not contain"))
@@ -126,6 +145,8 @@ class PromptPanel(QWidget):
         self.generate_button = QPushButton(tr("Generate"))
         self.generate_button.setToolTip(tr("Queue a job with these settings (Ctrl+Return)"))
         self.generate_button.setDefault(True)
+        self.stop_button = QPushButton(tr("Stop"))
+        self.stop_button.setToolTip(tr("Stop the running job (Esc)"))
         self.model_hint = QLabel()
         self.model_hint.setWordWrap(True)
 
@@ -133,6 +154,7 @@ class PromptPanel(QWidget):
         tr = self.tr
         form = QFormLayout()
         form.addRow(tr("Prompt"), self.prompt_edit)
+        form.addRow("", self.token_label)
         form.addRow(tr("Negative"), self.negative_edit)
         form.addRow(tr("Model"), _row(self.model_edit, self.browse_button))
         form.addRow("", self.model_hint)
@@ -145,7 +167,7 @@ class PromptPanel(QWidget):
         form.addRow(tr("Output"), _row(self.output_edit, self.output_button))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(self.generate_button)
+        layout.addWidget(_row(self.generate_button, self.stop_button))
         layout.addStretch(1)
         self.apply_model_defaults(self.model())
 
@@ -170,14 +192,70 @@ class PromptPanel(QWidget):
         )
 
     def apply_model_defaults(self, model: str) -> None:
-        """Set size, steps and CFG to what suits `model`, and describe it under the field."""
+        """Set size, steps and CFG to what suits `model`, and describe it under the field.
+
+        Defaults set in the settings dialog win over the model's recommendation.
+        """
         defaults: ModelDefaults = model_defaults(model)
-        self.width_spin.setValue(defaults.width)
-        self.height_spin.setValue(defaults.height)
-        self.steps_spin.setValue(defaults.steps)
-        self.cfg_spin.setValue(defaults.cfg_scale)
+        chosen = self._settings_defaults
+        self.width_spin.setValue((chosen and chosen.default_width) or defaults.width)
+        self.height_spin.setValue((chosen and chosen.default_height) or defaults.height)
+        self.steps_spin.setValue((chosen and chosen.default_steps) or defaults.steps)
+        self.cfg_spin.setValue((chosen and chosen.default_cfg_scale) or defaults.cfg_scale)
         self.model_hint.setText(defaults.description)
         self.model_hint.setVisible(bool(defaults.description))
+        if self._token_counter is not None:
+            self._token_counter.set_model(model)
+
+    def apply_settings(self, settings: Settings) -> None:
+        """Use the default model and sizes of `settings` for models chosen from now on."""
+        self._settings_defaults = settings
+        self.model_edit.setPlaceholderText(
+            settings.default_model or self.tr("Built-in demo model")
+        )
+        self.set_output_dir(str(settings.output_dir))
+
+    def apply_request(self, request: GenerationRequest) -> None:
+        """Fill every field from `request`, with its seed fixed so the image can be remade."""
+        self.prompt_edit.setPlainText(request.prompt)
+        self.negative_edit.setPlainText(request.negative_prompt)
+        self.model_edit.setText(request.model)
+        index = self.sampler_combo.findData(request.scheduler)
+        self.sampler_combo.setCurrentIndex(max(index, 0))
+        self.steps_spin.setValue(request.steps)
+        self.cfg_spin.setValue(request.cfg_scale)
+        self.width_spin.setValue(request.width)
+        self.height_spin.setValue(request.height)
+        self.batch_spin.setValue(request.batch_count)
+        if request.seed is None:
+            self.random_seed.setChecked(True)
+        else:
+            self.random_seed.setChecked(False)
+            self.seed_edit.setText(str(request.seed))
+        if self._token_counter is not None:
+            self._token_counter.set_model(self.model())
+
+    @Slot()
+    def _update_token_count(self) -> None:
+        counted = self._token_counter.count(self.prompt_edit.toPlainText()) if (
+            self._token_counter is not None) else None
+        if counted is None:
+            self.token_label.clear()
+            self.token_label.setStyleSheet("")
+            return
+        used, limit = counted
+        if limit and used > limit:
+            self.token_label.setText(
+                self.tr("{0} of {1} tokens: this model reads only the first {1}, so the rest "
+                        "of the prompt is ignored.").format(used, limit)
+            )
+            self.token_label.setStyleSheet("color: #b3261e;")
+        else:
+            self.token_label.setText(
+                self.tr("{0} of {1} tokens").format(used, limit) if limit
+                else self.tr("{0} tokens").format(used)
+            )
+            self.token_label.setStyleSheet("")
 
     def set_output_dir(self, folder: str) -> None:
         self.output_edit.setText(folder)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterator
 
 from PIL import Image
 
-from pixova_desktop.core.job import GeneratedImage
+from pixova_desktop.core.job import GeneratedImage, PreviewImage
 from pixova_desktop.core.metadata import ImageParameters
 from pixova_desktop.core.request import GenerationRequest
 from pixova_desktop.engine.errors import EngineError, GenerationCancelled
@@ -34,6 +34,7 @@ class FakeEngine:
         request: GenerationRequest,
         on_step: Callable[[int, int, object], None],
         is_cancelled: Callable[[], bool],
+        previews: bool = False,
     ) -> Iterator[GeneratedImage]:
         self.requests.append(request)
         total = request.steps * request.batch_count
@@ -45,13 +46,20 @@ class FakeEngine:
                 if self.gate is not None:
                     self.step_reached.set()
                     self.gate.wait(timeout=30)
-                on_step(index * request.steps + step + 1, total, None)
+                preview = _preview(step, request.steps) if previews else None
+                on_step(index * request.steps + step + 1, total, preview)
                 if is_cancelled():
                     raise GenerationCancelled()
             colour = (seed * 37 % 256, seed * 91 % 256, seed * 53 % 256)
             image = Image.new("RGB", (request.width, request.height), colour)
             image_request = dataclasses.replace(request, seed=seed, batch_count=1)
             yield GeneratedImage(image, ImageParameters(image_request, "Euler", "fake model"))
+
+
+def _preview(step: int, steps: int) -> PreviewImage:
+    """A 16x16 grey square that gets lighter with each step."""
+    level = int(255 * (step + 1) / steps)
+    return PreviewImage(16, 16, bytes([level]) * (16 * 16 * 3))
 
 
 def failing_engine_factory(message: str) -> Callable[[], FakeEngine]:
