@@ -132,11 +132,17 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 class _Reporter:
-    """Prints state changes and step progress once each."""
+    """Prints state changes once each, and a progress bar for steps.
+
+    On a terminal the bar redraws in place; otherwise each step is a line of its own.
+    """
+
+    BAR_WIDTH = 24
 
     def __init__(self, job_id: str) -> None:
         self._job_id = job_id
         self._last: tuple[JobState, int] | None = None
+        self._in_place = sys.stdout.isatty()
 
     def report(self, snapshot: JobSnapshot) -> None:
         key = (snapshot.state, snapshot.step)
@@ -146,12 +152,31 @@ class _Reporter:
         step_changed = self._last is None or self._last[1] != snapshot.step
         # A fast job can finish between polls; its last step is printed before "completed".
         if snapshot.state.is_final and step_changed and snapshot.step:
-            print(f"step {snapshot.step}/{snapshot.total_steps}", flush=True)
+            self._print_bar(snapshot)
         if state_changed:
-            print(f"job {self._job_id} {snapshot.state.value}", flush=True)
+            self._print(f"job {self._job_id} {snapshot.state.value}")
         if snapshot.state is JobState.PROCESSING and step_changed and snapshot.step:
-            print(f"step {snapshot.step}/{snapshot.total_steps}", flush=True)
+            self._print_bar(snapshot)
         self._last = key
+
+    def _print_bar(self, snapshot: JobSnapshot) -> None:
+        total = max(snapshot.total_steps, 1)
+        filled = self.BAR_WIDTH * snapshot.step // total
+        bar = "#" * filled + "-" * (self.BAR_WIDTH - filled)
+        text = f"step {snapshot.step}/{snapshot.total_steps} [{bar}]"
+        if snapshot.steps_per_second:
+            text += f" {snapshot.steps_per_second:.2f} it/s"
+        if snapshot.eta_seconds is not None:
+            text += f", ETA {snapshot.eta_seconds:.0f}s"
+        if self._in_place:
+            print(f"\r{text}", end="", flush=True)
+        else:
+            print(text, flush=True)
+
+    def _print(self, text: str) -> None:
+        if self._in_place:
+            print("\r\033[K", end="")
+        print(text, flush=True)
 
 
 def _finish(snapshot: JobSnapshot, log_path: Path) -> int:

@@ -143,3 +143,33 @@ def test_progress_bar_is_off(tiny_model_dir: Path, capfd: pytest.CaptureFixture[
     captured = capfd.readouterr()
     assert "it/s" not in captured.err
     assert "%|" not in captured.err
+
+
+def test_preview_decodes_small_latents(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    previews: list[object] = []
+    request = _request(str(tiny_model_dir), steps=2)
+    list(engine.generate(request, lambda done, total, preview: previews.append(preview),
+                         lambda: False, previews=True))
+    assert len(previews) == 2
+    assert (previews[-1].width, previews[-1].height) == (64, 64)
+    assert len(previews[-1].data) == 64 * 64 * 3
+
+
+def test_preview_projects_large_latents(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    previews: list[object] = []
+    request = _request(str(tiny_model_dir), steps=1, width=320, height=256)
+    list(engine.generate(request, lambda done, total, preview: previews.append(preview),
+                         lambda: False, previews=True))
+    factor = engine.cache.get(str(tiny_model_dir)).pipeline.vae_scale_factor
+    assert 320 // factor * 256 // factor > 32 * 32
+    assert (previews[0].width, previews[0].height) == (320 // factor, 256 // factor)
+
+
+def test_previews_off_gives_none(tiny_model_dir: Path) -> None:
+    engine = DiffusersEngine(PipelineCache())
+    previews: list[object] = []
+    list(engine.generate(_request(str(tiny_model_dir)),
+                         lambda done, total, preview: previews.append(preview), lambda: False))
+    assert previews == [None, None]

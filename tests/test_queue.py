@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from pathlib import Path
 
@@ -176,3 +177,33 @@ def test_restart_marks_unfinished_interrupted(tmp_path: Path) -> None:
 def test_store_uses_wal(job_store: JobStore) -> None:
     mode = job_store._connection.execute("PRAGMA journal_mode").fetchone()[0]
     assert mode == "wal"
+
+
+def test_cancel_on_last_step_spares_next_job(
+    qtbot, job_store: JobStore, output_dir: Path, tiny_model_dir: Path, diffusers_engine_factory
+) -> None:
+    queue = JobQueue(job_store, Settings(output_dir=output_dir),
+                     engine_factory=diffusers_engine_factory)
+    request = GenerationRequest("a red circle", model=str(tiny_model_dir), steps=3, width=64,
+                                height=64, seed=1)
+    original = job_store.set_progress
+    cancelled_job: list[str] = []
+
+    def cancel_at_last_step(job_id: str, step: int, preview: object = None) -> None:
+        original(job_id, step, preview)
+        if step == 3 and not cancelled_job:
+            cancelled_job.append(job_id)
+            queue.cancel(job_id)
+
+    job_store.set_progress = cancel_at_last_step
+    first = queue.submit(request)
+    second = queue.submit(dataclasses.replace(request, seed=2))
+    _wait_final(qtbot, queue, first)
+    _wait_final(qtbot, queue, second)
+    assert cancelled_job == [first]
+    assert queue.status(first).state is JobState.CANCELLED
+    assert queue.status(first).result_paths == ()
+    assert queue.status(second).state is JobState.COMPLETED
+    assert queue.status(second).step == 3
+    assert len(queue.status(second).result_paths) == 1
+    assert queue.shutdown(TIMEOUT_MS)
