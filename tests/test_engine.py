@@ -134,7 +134,7 @@ def test_sampler_name_is_recorded(tiny_model_dir: Path) -> None:
     for name in ("DPM++ 2M Karras", ""):
         request = _request(str(tiny_model_dir), scheduler=name)
         generated = next(iter(engine.generate(request, lambda *a: None, lambda: False)))
-        assert generated.params.sampler == (name or "EulerDiscreteScheduler")
+        assert generated.params.sampler == (name or "Euler")
 
 
 def test_progress_bar_is_off(tiny_model_dir: Path, capfd: pytest.CaptureFixture[str]) -> None:

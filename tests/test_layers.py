@@ -18,12 +18,14 @@ FORBIDDEN = {
     "pixova_desktop.ui": ["torch", "diffusers", "transformers"],
 }
 PACKAGE_MODULES = {
-    "pixova_desktop.core": ["job", "logs", "metadata", "models", "output", "paths", "request",
-                            "settings"],
+    "pixova_desktop.core": ["job", "logs", "metadata", "model_architecture", "model_library",
+                            "models", "output", "paths", "request", "settings"],
     "pixova_desktop.engine": ["device", "errors", "library_logging", "loader", "pipeline_cache",
-                              "runner", "schedulers", "sources"],
-    "pixova_desktop.jobs": ["queue", "store", "worker"],
-    "pixova_desktop.ui": ["app", "canvas", "main_window", "prompt_panel", "settings_store"],
+                              "preview", "runner", "safety", "schedulers", "sources", "tokens"],
+    "pixova_desktop.jobs": ["downloads", "queue", "store", "tokenizers", "worker"],
+    "pixova_desktop.ui": ["app", "canvas", "download_dialog", "engine_options_widget",
+                          "history_panel", "log_folder", "main_window", "model_picker",
+                          "prompt_panel", "queue_panel", "settings_dialog", "settings_store"],
 }
 
 

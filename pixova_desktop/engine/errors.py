@@ -21,3 +21,22 @@ class ModelLoadError(EngineError):
 
 class GenerationCancelled(Exception):
     """Raised from the step callback to stop a running job; not an error."""
+
+
+class EngineOptionsError(EngineError):
+    """An engine option the chosen device cannot use, such as float16 on the CPU."""
+
+
+class OutOfMemoryError(EngineError):
+    """The device ran out of memory during a job; the engine has released what it could."""
+
+
+class ImageFlaggedError(EngineError):
+    """The safety checker flagged images of the job; they were not saved.
+
+    `indices` are the flagged images' zero-based positions in the batch.
+    """
+
+    def __init__(self, message: str, indices: list[int]) -> None:
+        super().__init__(message)
+        self.indices = indices

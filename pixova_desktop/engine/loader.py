@@ -14,8 +14,14 @@ from diffusers import AutoPipelineForText2Image, DiffusionPipeline
 from huggingface_hub import constants as hub_constants
 from huggingface_hub import errors as hub_errors
 from huggingface_hub import try_to_load_from_cache
-from safetensors import SafetensorError, safe_open
+from safetensors import SafetensorError
 
+from pixova_desktop.core.model_architecture import (
+    Architecture,
+    CheckpointError,
+    checkpoint_architecture,
+    read_safetensors_header,
+)
 from pixova_desktop.engine.errors import (
     ModelLoadError,
     ModelNotDownloadedError,
@@ -25,12 +31,13 @@ from pixova_desktop.engine.sources import ModelSource, SourceKind
 
 logger = logging.getLogger(__name__)
 
-# Key prefixes that tell the architecture of an original-layout (LDM) checkpoint.
-_SDXL_KEY = "conditioner.embedders.1.model.transformer.resblocks.0.attn.in_proj_weight"
-_SD_UNET_PREFIX = "model.diffusion_model."
-
 # Errors that diffusers, transformers and safetensors raise on a broken or unsupported model.
-_LOAD_ERRORS = (OSError, ValueError, RuntimeError, KeyError, TypeError, SafetensorError)
+# NotImplementedError is what diffusers raises for a checkpoint with missing weights ("Cannot
+# copy out of meta tensor"); torch's OutOfMemoryError is a RuntimeError and is re-raised first.
+_LOAD_ERRORS = (
+    OSError, ValueError, RuntimeError, KeyError, TypeError, NotImplementedError, SafetensorError
+)
+_META_TENSOR_MESSAGE = "meta tensor"
 
 
 def load_pipeline(source: ModelSource, dtype: torch.dtype) -> DiffusionPipeline:
@@ -49,18 +56,24 @@ def load_pipeline(source: ModelSource, dtype: torch.dtype) -> DiffusionPipeline:
     else:
         pipeline = _load_hub(source.location, dtype)
     logger.info(
-        "Loaded %s (%s) in %.2f s",
+        "Loaded %s (%s) as %s in %.2f s",
         source.describe(),
         type(pipeline).__name__,
+        str(dtype).replace("torch.", ""),
         time.perf_counter() - started,
     )
     return pipeline
 
 
-def _safety_checker_off(folder: Path) -> dict[str, object]:
-    """Return the keyword arguments that skip the safety checker when the pipeline has one."""
+def _safety_checker_off(model_index: Path | str | None) -> dict[str, object]:
+    """Return the keyword arguments that skip the pipeline's own safety checker, if it has one.
+
+    `engine.safety` runs the checker on finished images instead, for every architecture.
+    """
+    if not model_index:
+        return {}
     try:
-        index = json.loads((folder / "model_index.json").read_text(encoding="utf-8"))
+        index = json.loads(Path(model_index).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
     if "safety_checker" in index:
@@ -71,41 +84,62 @@ def _safety_checker_off(folder: Path) -> dict[str, object]:
 def _load_folder(folder: Path, dtype: torch.dtype) -> DiffusionPipeline:
     try:
         return AutoPipelineForText2Image.from_pretrained(
-            str(folder), dtype=dtype, local_files_only=True, **_safety_checker_off(folder)
+            str(folder),
+            dtype=dtype,
+            local_files_only=True,
+            use_safetensors=True,
+            **_safety_checker_off(folder / "model_index.json"),
         )
+    except torch.OutOfMemoryError:
+        raise
     except _LOAD_ERRORS as error:
         logger.exception("Loading folder %s failed", folder)
         raise ModelLoadError(
-            f"Could not load the diffusers pipeline in {folder}: {error}. Check that the "
-            "folder is complete, or choose another model."
+            f"Could not load the diffusers pipeline in {folder}: {_short(error)}. Check that "
+            "every component folder has its .safetensors weights (pickle .bin weights are not "
+            "loaded), or choose another model."
         ) from error
 
 
 def _load_single_file(path: Path, dtype: torch.dtype) -> DiffusionPipeline:
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
+    # 1. Read the header only: it names the architecture and shows a truncated file.
     try:
-        with safe_open(str(path), framework="pt") as checkpoint:
-            keys = set(checkpoint.keys())
-    except (SafetensorError, OSError) as error:
+        header = read_safetensors_header(path)
+    except CheckpointError as error:
+        logger.exception("Reading the header of %s failed", path)
         raise ModelLoadError(
-            f"{path.name} is not a readable .safetensors file ({error}); it may be truncated "
-            "or corrupt. Download it again."
+            f"{path} is not a readable .safetensors file: {error} It may be corrupt; download "
+            "it again."
         ) from error
-
-    if _SDXL_KEY in keys:
-        pipeline_class: type[DiffusionPipeline] = StableDiffusionXLPipeline
-    elif any(key.startswith(_SD_UNET_PREFIX) for key in keys):
-        pipeline_class = StableDiffusionPipeline
-    else:
+    if header.truncated:
         raise ModelLoadError(
-            f"{path.name} is not a Stable Diffusion 1.x, 2.x or SDXL checkpoint that Pixova "
-            "can read (it may be a LoRA, a VAE or another architecture). Choose a full model "
-            "checkpoint or a diffusers pipeline folder."
+            f"{path} is truncated: it has {header.file_size} bytes but its header lists "
+            f"{header.data_end}. The download or copy did not finish; download it again."
         )
 
+    # 2. Pick the pipeline class; reject LoRAs, VAEs and unknown layouts with the reason.
+    architecture = checkpoint_architecture(header.keys)
+    if architecture is Architecture.SDXL:
+        pipeline_class: type[DiffusionPipeline] = StableDiffusionXLPipeline
+    elif architecture in (Architecture.SD1, Architecture.SD2):
+        pipeline_class = StableDiffusionPipeline
+    else:
+        kind = {Architecture.LORA: "a LoRA", Architecture.VAE: "a VAE"}.get(
+            architecture, "not a model Pixova recognises"
+        )
+        raise ModelLoadError(
+            f"{path} is {kind}, not a full Stable Diffusion 1.x, 2.x or SDXL checkpoint, so "
+            "Pixova cannot generate with it. Choose a full model checkpoint or a diffusers "
+            "pipeline folder."
+        )
+
+    # 3. Load; diffusers reads the base model's component configs from the hub cache.
     try:
         return pipeline_class.from_single_file(str(path), dtype=dtype)
+    except torch.OutOfMemoryError:
+        raise
     except _LOAD_ERRORS + (hub_errors.LocalEntryNotFoundError,) as error:
         logger.exception("Loading checkpoint %s failed", path)
         if _is_offline_error(error):
@@ -114,7 +148,15 @@ def _load_single_file(path: Path, dtype: torch.dtype) -> DiffusionPipeline:
                 "hub, and they have not been downloaded yet. Connect to the internet once, or "
                 "choose a diffusers pipeline folder."
             ) from error
-        raise ModelLoadError(f"Could not load {path.name}: {error}") from error
+        if isinstance(error, NotImplementedError) and _META_TENSOR_MESSAGE in str(error):
+            raise ModelLoadError(
+                f"{path} is incomplete: some {architecture.value} weights are missing from it. "
+                "Download the full checkpoint again, or choose another model."
+            ) from error
+        raise ModelLoadError(
+            f"Could not load {path}: {_short(error)}. The file may be corrupt; download it "
+            "again, or choose another model."
+        ) from error
 
 
 def _load_hub(repo_id: str, dtype: torch.dtype) -> DiffusionPipeline:
@@ -122,11 +164,19 @@ def _load_hub(repo_id: str, dtype: torch.dtype) -> DiffusionPipeline:
     if not cached and hub_constants.HF_HUB_OFFLINE:
         raise _not_downloaded(repo_id, "offline mode (HF_HUB_OFFLINE) is on")
     logger.info("Hub model %s is %s", repo_id, "cached" if cached else "not cached, downloading")
+    index_path = try_to_load_from_cache(repo_id, "model_index.json") if cached else None
     try:
         return AutoPipelineForText2Image.from_pretrained(
-            repo_id, dtype=dtype, local_files_only=cached
+            repo_id,
+            dtype=dtype,
+            local_files_only=cached,
+            use_safetensors=True,
+            **_safety_checker_off(index_path if isinstance(index_path, str) else None),
         )
+    except torch.OutOfMemoryError:
+        raise
     except hub_errors.RepositoryNotFoundError as error:
+        logger.exception("Hub model %s does not exist", repo_id)
         raise ModelNotFoundError(
             f"The Hugging Face hub has no model {repo_id}. Check the spelling of the id, or "
             "choose a local model with Browse."
@@ -135,7 +185,10 @@ def _load_hub(repo_id: str, dtype: torch.dtype) -> DiffusionPipeline:
         logger.exception("Loading hub model %s failed", repo_id)
         if not cached:
             raise _not_downloaded(repo_id, "the hub could not be reached") from error
-        raise ModelLoadError(f"Could not load {repo_id} from the cache: {error}") from error
+        raise ModelLoadError(
+            f"Could not load {repo_id} from the Hugging Face cache: {_short(error)}. Download "
+            "it again from the model library."
+        ) from error
 
 
 def _not_downloaded(repo_id: str, reason: str) -> ModelNotDownloadedError:
@@ -152,3 +205,10 @@ def _is_offline_error(error: BaseException) -> bool:
     return any(
         marker in text for marker in ("offline", "local_files_only", "connection", "resolve")
     )
+
+
+def _short(error: BaseException) -> str:
+    """Return the first line of `error`'s message, without a trailing period."""
+    lines = str(error).strip().splitlines()
+    text = lines[0] if lines else type(error).__name__
+    return text.rstrip(".")

@@ -44,7 +44,7 @@ def apply_sampler(pipeline: DiffusionPipeline, name: str, model_default: Any) ->
     """
     if not name:
         pipeline.scheduler = model_default
-        return type(model_default).__name__
+        return _known_name(model_default) or type(model_default).__name__
     spec = SAMPLERS.get(name)
     if spec is None:
         known = ", ".join(SAMPLERS)
@@ -53,3 +53,14 @@ def apply_sampler(pipeline: DiffusionPipeline, name: str, model_default: Any) ->
     config = {**model_default.config, **_RESET_KEYS, **spec.overrides}
     pipeline.scheduler = scheduler_class.from_config(config)
     return name
+
+
+def _known_name(scheduler: Any) -> str | None:
+    """Return the sampler name that matches `scheduler`'s class and options, if one does."""
+    for name, spec in SAMPLERS.items():
+        if type(scheduler).__name__ != spec.class_name:
+            continue
+        expected = {**_RESET_KEYS, **spec.overrides}
+        if all(scheduler.config.get(key, value) == value for key, value in expected.items()):
+            return name
+    return None

@@ -6,11 +6,10 @@ import logging
 import shutil
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, QUrl, Slot
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import (
     QAction,
     QCloseEvent,
-    QDesktopServices,
     QDragEnterEvent,
     QDropEvent,
     QImage,
@@ -28,13 +27,13 @@ from PySide6.QtWidgets import (
 
 from pixova_desktop.core.job import JobSnapshot, JobState, PreviewImage
 from pixova_desktop.core.metadata import format_parameters, read_parameters
-from pixova_desktop.core.paths import user_log_dir
 from pixova_desktop.core.request import RequestError
 from pixova_desktop.core.settings import Settings
 from pixova_desktop.jobs.queue import JobQueue
 from pixova_desktop.jobs.tokenizers import TokenCounter
 from pixova_desktop.ui.canvas import ImageCanvas
 from pixova_desktop.ui.history_panel import HistoryPanel
+from pixova_desktop.ui.log_folder import open_log_folder
 from pixova_desktop.ui.prompt_panel import PromptPanel
 from pixova_desktop.ui.queue_panel import QueuePanel, format_progress
 from pixova_desktop.ui.settings_dialog import SettingsDialog
@@ -171,7 +170,7 @@ class MainWindow(QMainWindow):
 
         help_menu = self.menuBar().addMenu(tr("&Help"))
         log_action = _action(self, tr("Open &log folder"), None,
-                             tr("Show the folder with the log file"), self._on_open_log_folder)
+                             tr("Show the folder with the log file"), lambda: open_log_folder())
         help_menu.addAction(log_action)
         for action in (self.open_action, self.save_as_action, self.generate_action,
                        self.stop_action, clear_action, self.settings_action, quit_action,
@@ -361,12 +360,6 @@ class MainWindow(QMainWindow):
             shutil.copyfile(self._current_path, target)
         except OSError as error:
             self.show_error(self.tr("Could not save {0}: {1}").format(target, error))
-
-    @Slot()
-    def _on_open_log_folder(self) -> None:
-        folder = user_log_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         urls = event.mimeData().urls()

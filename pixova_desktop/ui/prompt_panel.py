@@ -9,6 +9,7 @@ from PySide6.QtGui import QKeyEvent, QRegularExpressionValidator
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDialog,
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
@@ -27,7 +28,7 @@ from PySide6.QtWidgets import (
 from pixova_desktop.core import request as limits
 from pixova_desktop.core.models import ModelDefaults, default_model, model_defaults
 from pixova_desktop.core.request import GenerationRequest
-from pixova_desktop.core.settings import Settings
+from pixova_desktop.core.settings import Settings, default_models_dir
 from pixova_desktop.jobs.tokenizers import TokenCounter
 
 MODEL_FILE_FILTER = "Checkpoints (*.safetensors);;All files (*)"
@@ -105,6 +106,7 @@ class PromptPanel(QWidget):
         menu = QMenu(self.browse_button)
         menu.addAction(tr("Diffusers folder…"), self._on_browse_folder)
         menu.addAction(tr("Checkpoint file…"), self._on_browse_file)
+        menu.addAction(tr("Model library…"), self._on_open_model_library)
         self.browse_button.setMenu(menu)
 
         self.sampler_combo = QComboBox()
@@ -282,6 +284,18 @@ class PromptPanel(QWidget):
         )
         if path:
             self.model_edit.setText(path)
+            self._on_model_edited()
+
+    @Slot()
+    def _on_open_model_library(self) -> None:
+        from pixova_desktop.ui.model_picker import ModelPickerDialog
+
+        settings = self._settings_defaults
+        models_dir = settings.engine.models_dir if settings else default_models_dir()
+        dialog = ModelPickerDialog(models_dir, parent=self)
+        dialog.select_model(self.model_edit.text().strip())
+        if dialog.exec() == QDialog.DialogCode.Accepted and dialog.selected_model():
+            self.model_edit.setText(dialog.selected_model())
             self._on_model_edited()
 
     @Slot()
