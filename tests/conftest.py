@@ -77,7 +77,7 @@ def tiny_checkpoint(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFacto
     """The tiny pipeline as one original-layout `.safetensors` file.
 
     diffusers' single-file loader reads component configs from the hub repo of the detected
-    base model; that repo is pre-filled in the test hub cache with the tiny configs.
+    base model, so that repo is pre-filled in the test hub cache with the tiny configs.
     """
     from tests.support.hub_cache import prefill_hub_cache
     from tests.support.ldm_checkpoint import export_ldm_checkpoint

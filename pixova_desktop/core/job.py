@@ -13,7 +13,7 @@ INTERRUPTED_REASON = "interrupted"
 
 
 class JobState(str, enum.Enum):
-    """Where a job is in its life: queued, then processing, then one of the final states."""
+    """The stage of a job: queued, then processing, then one of the final states."""
 
     QUEUED = "queued"
     PROCESSING = "processing"

@@ -7,7 +7,7 @@ AUTOMATIC1111 writes a `parameters` chunk of the form::
     Steps: 20, Sampler: Euler a, CFG scale: 7, Seed: 1, Size: 512x512, Model: name
 
 Values that contain a comma, colon, quote or line break are written as JSON strings, as
-AUTOMATIC1111 does. Our `pixova` chunk holds every field as JSON so that prompts with line
+AUTOMATIC1111 does. Our `pixova` chunk contains every field as JSON so that prompts with line
 breaks round-trip exactly.
 """
 
@@ -36,7 +36,7 @@ _SIZE = re.compile(r"^(\d+)x(\d+)$")
 class ImageParameters:
     """The parameters of one saved image: its request (with this image's own seed) and extras.
 
-    `sampler` and `model_name` are the names shown to the user; `extra` holds other fields
+    `sampler` and `model_name` are the names shown to the user; `extra` contains other fields
     such as device and dtype.
     """
 

@@ -18,7 +18,7 @@ from pixova_desktop.core.metadata import ImageParameters, build_pnginfo
 
 logger = logging.getLogger(__name__)
 
-# Most file systems limit one name to 255 bytes; the slug keeps well under that so the
+# Most file systems limit one name to 255 bytes. The slug stays well under that, so the
 # stamp, seed, a collision counter and ".png" always fit.
 MAX_SLUG_BYTES = 80
 MAX_NAME_ATTEMPTS = 10_000

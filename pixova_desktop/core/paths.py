@@ -1,4 +1,4 @@
-"""Where the app keeps its data, logs, output images and bundled resources."""
+"""Folders of the app: user data, logs, output images and bundled resources."""
 
 from __future__ import annotations
 

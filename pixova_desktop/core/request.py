@@ -26,7 +26,7 @@ SAMPLER_NAMES = (
 
 
 class RequestError(ValueError):
-    """A request value is invalid; `field` names the value and the message says what to do."""
+    """An invalid request value: `field` names it and the message tells the user what to do."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
@@ -35,7 +35,7 @@ class RequestError(ValueError):
 
 @dataclass(frozen=True)
 class GenerationRequest:
-    """What to generate: prompt, model and sampling parameters.
+    """A generation request: prompt, model and sampling parameters.
 
     `seed` None means "pick a random seed"; `validated()` replaces it with the seed actually
     used. `model` empty means the default model; `scheduler` empty means the model's own.

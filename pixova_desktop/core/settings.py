@@ -19,7 +19,7 @@ def default_models_dir() -> Path:
 
 @dataclass
 class EngineOptions:
-    """How pipelines run: device, precision, memory savers, safety checker, models folder.
+    """Pipeline options: device, precision, memory savers, safety checker, models folder.
 
     `device` is "auto", "cpu", "cuda", "cuda:N" or "mps"; `dtype` is "auto", "float16",
     "bfloat16" or "float32"; `cpu_offload` is "none", "model" or "sequential".

@@ -21,7 +21,7 @@ logger = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
-    """What the worker needs from an engine; the real one is `engine.runner.DiffusersEngine`."""
+    """The engine interface the worker uses; `engine.runner.DiffusersEngine` implements it."""
 
     def generate(
         self,

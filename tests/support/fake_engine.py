@@ -18,7 +18,7 @@ class FakeEngine:
     """Generates one solid-colour image per seed without torch.
 
     Attributes:
-        gate: when set to an Event, every step waits for it, which holds a job in processing.
+        gate: when set to an Event, every step waits for it, which keeps a job in processing.
         fail_with: an exception the next job raises at its first step, then cleared.
         requests: every request the engine ran, in order.
     """

@@ -12,7 +12,7 @@ def prefill_hub_cache(hub_cache: Path, repo_id: str, source: Path) -> Path:
     """Copy the folder `source` into `hub_cache` as the `main` revision of model `repo_id`.
 
     Returns the snapshot folder. The layout is huggingface_hub's cache layout:
-    models--owner--name/refs/main holds the commit, snapshots/<commit>/ holds the files.
+    models--owner--name/refs/main contains the commit and snapshots/<commit>/ the files.
     """
     repo_folder = hub_cache / ("models--" + repo_id.replace("/", "--"))
     snapshot = repo_folder / "snapshots" / FAKE_COMMIT
