@@ -122,7 +122,8 @@ def test_offline_download_fails_with_message(
     repo_id, message = failed.args
     assert repo_id == "pixova-tests/offline"
     assert message.startswith("Could not download pixova-tests/offline: offline mode is on")
-    assert dialog.message_label.text() == message
+    # The dialog's own slot is a queued call that may run just after the waitSignal returns.
+    qtbot.waitUntil(lambda: dialog.message_label.text() == message, timeout=10_000)
     close = dialog.buttons.button(QDialogButtonBox.StandardButton.Close)
     assert close is not None
     close.click()
