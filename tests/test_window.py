@@ -47,7 +47,7 @@ def test_generate_shows_image_and_saves_png(qtbot, fake_queue: JobQueue) -> None
     assert len(window.active_jobs()) == 1
     job_id = window.active_jobs()[0]
     assert job_id in window.status_label.text()
-    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.current_image_path() is not None, timeout=TIMEOUT_MS)
 
     snapshot = fake_queue.status(job_id)
     assert snapshot.state is JobState.COMPLETED
@@ -102,7 +102,7 @@ def test_failure_shows_message_window_usable(
     assert "out of paint" in window.message_label.text()
 
     window.panel.generate_button.click()
-    qtbot.waitUntil(lambda: not window.canvas.image().isNull(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.current_image_path() is not None, timeout=TIMEOUT_MS)
     assert not window.message_label.isVisible()
 
 
