@@ -85,13 +85,18 @@ def run_generate(args: argparse.Namespace) -> int:
     from pixova_desktop.core.settings import Settings
     from pixova_desktop.jobs.queue import JobQueue
     from pixova_desktop.jobs.store import JobStore
+    from pixova_desktop.pyside_imports import stop_source_caching
 
     # 1. Logging, the store and the queue.
+    stop_source_caching()
     log_path = configure_logging(logging.INFO if args.verbose else None)
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     store = JobStore(job_store_path())
     store.mark_interrupted()
-    settings = Settings() if args.out is None else Settings(output_dir=args.out)
+    # Nothing shows step previews here, so the engine does not compute them.
+    settings = Settings(previews=False)
+    if args.out is not None:
+        settings.output_dir = args.out
     queue = JobQueue(store, settings)
 
     # 2. Submit; invalid input ends here with the reason.

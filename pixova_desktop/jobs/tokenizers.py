@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from typing import Any
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +59,13 @@ class TokenCounter(QObject):
             return
         self._model = model
         self._tokenizer = None
-        self._pool.start(_LoadTokenizer(model, self._signals))
+        # The load starts from the event loop: a window built now shows before the load
+        # thread imports transformers and competes with it for the CPU and the GIL.
+        QTimer.singleShot(0, self, functools.partial(self._start_load, model))
+
+    def _start_load(self, model: str) -> None:
+        if model == self._model:
+            self._pool.start(_LoadTokenizer(model, self._signals))
 
     def count(self, text: str) -> tuple[int, int] | None:
         """Return (tokens, limit) for `text`, or None while no tokenizer is loaded."""

@@ -14,6 +14,7 @@ from pixova_desktop.core.logs import configure_logging
 from pixova_desktop.core.paths import APP_AUTHOR, APP_NAME, job_store_path, resources_dir
 from pixova_desktop.jobs.queue import JobQueue
 from pixova_desktop.jobs.store import JobStore
+from pixova_desktop.pyside_imports import stop_source_caching
 from pixova_desktop.ui.main_window import MainWindow
 from pixova_desktop.ui.settings_store import load_settings, open_qsettings, save_settings
 
@@ -25,6 +26,7 @@ QUIT_AFTER_ENV = "PIXOVA_QUIT_AFTER_MS"
 
 def run_window(argv: list[str]) -> int:
     """Open the main window and run until it closes; return the exit code."""
+    stop_source_caching()
     configure_logging()
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName(APP_AUTHOR)
