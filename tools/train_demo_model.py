@@ -91,7 +91,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="peak learning rate of the text encoder + UNet phase")
     parser.add_argument("--default-steps", type=int, default=20,
                         help="inference steps recommended in pixova_model.json")
-    parser.add_argument("--default-cfg", type=float, default=5.0,
+    parser.add_argument("--default-cfg", type=float, default=7.5,
                         help="guidance scale recommended in pixova_model.json")
     parser.add_argument("--init-from", type=Path,
                         help="pipeline folder to continue from: its autoencoder is kept and its "
