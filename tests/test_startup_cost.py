@@ -78,7 +78,8 @@ def test_cli_generate_skips_previews(tiny_model_dir: Path, tmp_path: Path) -> No
         runner.latents_to_preview = counting_preview
         from pixova_desktop.cli import main
         code = main(["generate", "a red circle", "--model", {str(tiny_model_dir)!r},
-                     "--out", {str(tmp_path / "out")!r}, "--steps", "2", "--seed", "1"])
+                     "--out", {str(tmp_path / "out")!r}, "--steps", "2", "--seed", "1",
+                     "--width", "64", "--height", "64"])
         print("exit", code, "previews", len(calls))
     """, tmp_path)
     assert result.returncode == 0, result.stderr
