@@ -24,7 +24,7 @@ PACKAGE_MODULES = {
                               "preview", "runner", "safety", "schedulers", "sources", "tokens"],
     "pixova_desktop.jobs": ["downloads", "queue", "store", "tokenizers", "worker"],
     "pixova_desktop.ui": ["app", "canvas", "download_dialog", "engine_options_widget",
-                          "history_panel", "log_folder", "main_window", "model_picker",
+                          "form_widgets", "history_panel", "log_folder", "main_window", "model_picker",
                           "prompt_panel", "queue_panel", "settings_dialog", "settings_store"],
 }
 

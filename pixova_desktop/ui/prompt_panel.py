@@ -13,13 +13,11 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QMenu,
     QPlainTextEdit,
     QPushButton,
-    QSpinBox,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -30,6 +28,7 @@ from pixova_desktop.core.models import ModelDefaults, default_model, model_defau
 from pixova_desktop.core.request import GenerationRequest
 from pixova_desktop.core.settings import Settings, default_models_dir
 from pixova_desktop.jobs.tokenizers import TokenCounter
+from pixova_desktop.ui.form_widgets import row, spin_box
 
 MODEL_FILE_FILTER = "Checkpoints (*.safetensors);;All files (*)"
 
@@ -115,17 +114,17 @@ class PromptPanel(QWidget):
             self.sampler_combo.addItem(name, name)
         self.sampler_combo.setToolTip(tr("The sampler (scheduler) that removes the noise"))
 
-        self.steps_spin = _spin(limits.MIN_STEPS, limits.MAX_STEPS, 1, tr("Denoising steps"))
+        self.steps_spin = spin_box(limits.MIN_STEPS, limits.MAX_STEPS, 1, tooltip=tr("Denoising steps"))
         self.cfg_spin = QDoubleSpinBox()
         self.cfg_spin.setRange(limits.MIN_CFG, limits.MAX_CFG)
         self.cfg_spin.setSingleStep(0.5)
         self.cfg_spin.setDecimals(1)
         self.cfg_spin.setToolTip(tr("CFG scale: how strongly the image follows the prompt"))
         size_tip = tr("Image {0} in pixels, a multiple of {1}")
-        self.width_spin = _spin(limits.MIN_SIZE, limits.MAX_SIZE, limits.SIZE_MULTIPLE,
-                                size_tip.format(tr("width"), limits.SIZE_MULTIPLE))
-        self.height_spin = _spin(limits.MIN_SIZE, limits.MAX_SIZE, limits.SIZE_MULTIPLE,
-                                 size_tip.format(tr("height"), limits.SIZE_MULTIPLE))
+        self.width_spin = spin_box(limits.MIN_SIZE, limits.MAX_SIZE, limits.SIZE_MULTIPLE,
+                                tooltip=size_tip.format(tr("width"), limits.SIZE_MULTIPLE))
+        self.height_spin = spin_box(limits.MIN_SIZE, limits.MAX_SIZE, limits.SIZE_MULTIPLE,
+                                 tooltip=size_tip.format(tr("height"), limits.SIZE_MULTIPLE))
 
         self.seed_edit = QLineEdit("0")
         self.seed_edit.setValidator(QRegularExpressionValidator(QRegularExpression(r"\d{0,10}")))
@@ -134,8 +133,8 @@ class PromptPanel(QWidget):
         self.random_seed = QCheckBox(tr("Random"))
         self.random_seed.setChecked(True)
         self.random_seed.setToolTip(tr("Pick a new random seed for each job"))
-        self.batch_spin = _spin(limits.MIN_BATCH, limits.MAX_BATCH, 1,
-                                tr("Number of images, with seeds seed, seed + 1, …"))
+        self.batch_spin = spin_box(limits.MIN_BATCH, limits.MAX_BATCH, 1,
+                                tooltip=tr("Number of images, with seeds seed, seed + 1, …"))
 
         self.output_edit = QLineEdit(str(output_dir))
         self.output_edit.setReadOnly(True)
@@ -158,18 +157,18 @@ class PromptPanel(QWidget):
         form.addRow(tr("Prompt"), self.prompt_edit)
         form.addRow("", self.token_label)
         form.addRow(tr("Negative"), self.negative_edit)
-        form.addRow(tr("Model"), _row(self.model_edit, self.browse_button))
+        form.addRow(tr("Model"), row(self.model_edit, self.browse_button))
         form.addRow("", self.model_hint)
         form.addRow(tr("Sampler"), self.sampler_combo)
         form.addRow(tr("Steps"), self.steps_spin)
         form.addRow(tr("CFG scale"), self.cfg_spin)
-        form.addRow(tr("Size"), _row(self.width_spin, QLabel("×"), self.height_spin))
-        form.addRow(tr("Seed"), _row(self.seed_edit, self.random_seed))
+        form.addRow(tr("Size"), row(self.width_spin, QLabel("×"), self.height_spin))
+        form.addRow(tr("Seed"), row(self.seed_edit, self.random_seed))
         form.addRow(tr("Images"), self.batch_spin)
-        form.addRow(tr("Output"), _row(self.output_edit, self.output_button))
+        form.addRow(tr("Output"), row(self.output_edit, self.output_button))
         layout = QVBoxLayout(self)
         layout.addLayout(form)
-        layout.addWidget(_row(self.generate_button, self.stop_button))
+        layout.addWidget(row(self.generate_button, self.stop_button))
         layout.addStretch(1)
         self.apply_model_defaults(self.model())
 
@@ -306,20 +305,3 @@ class PromptPanel(QWidget):
         if folder:
             self.set_output_dir(folder)
             self.output_dir_changed.emit(folder)
-
-
-def _spin(low: int, high: int, step: int, tooltip: str) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setToolTip(tooltip)
-    return spin
-
-
-def _row(*widgets: QWidget) -> QWidget:
-    container = QWidget()
-    layout = QHBoxLayout(container)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return container

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -27,6 +26,7 @@ from PySide6.QtWidgets import (
 from pixova_desktop.core import request as limits
 from pixova_desktop.core.output import FILE_NAME_FIELDS
 from pixova_desktop.core.settings import MAX_POLL_INTERVAL_MS, MIN_POLL_INTERVAL_MS, Settings
+from pixova_desktop.ui.form_widgets import row, spin_box
 
 logger = logging.getLogger(__name__)
 
@@ -64,16 +64,16 @@ class SettingsDialog(QDialog):
 
         general = QWidget()
         form = QFormLayout(general)
-        form.addRow(tr("Output folder"), _row(self.output_edit, browse))
+        form.addRow(tr("Output folder"), row(self.output_edit, browse))
         form.addRow(tr("File name pattern"), self.pattern_edit)
         form.addRow(tr("Poll interval"), self.poll_spin)
         form.addRow("", self.previews_check)
         form.addRow(tr("Default model"), self.model_edit)
 
         # 2. Defaults page: 0 keeps what the model recommends.
-        self.width_spin = _spin(0, limits.MAX_SIZE, limits.SIZE_MULTIPLE, settings.default_width)
-        self.height_spin = _spin(0, limits.MAX_SIZE, limits.SIZE_MULTIPLE, settings.default_height)
-        self.steps_spin = _spin(0, limits.MAX_STEPS, 1, settings.default_steps)
+        self.width_spin = spin_box(0, limits.MAX_SIZE, limits.SIZE_MULTIPLE, settings.default_width)
+        self.height_spin = spin_box(0, limits.MAX_SIZE, limits.SIZE_MULTIPLE, settings.default_height)
+        self.steps_spin = spin_box(0, limits.MAX_STEPS, 1, settings.default_steps)
         self.cfg_spin = QDoubleSpinBox()
         self.cfg_spin.setRange(0, limits.MAX_CFG)
         self.cfg_spin.setSingleStep(0.5)
@@ -150,21 +150,3 @@ def _engine_widget(settings: Settings) -> QWidget | None:
     except ImportError:
         return None
     return EngineOptionsWidget(settings.engine)
-
-
-def _spin(low: int, high: int, step: int, value: int) -> QSpinBox:
-    spin = QSpinBox()
-    spin.setRange(low, high)
-    spin.setSingleStep(step)
-    spin.setValue(value)
-    return spin
-
-
-def _row(*widgets: QWidget) -> QWidget:
-    container = QWidget()
-    layout = QHBoxLayout(container)
-    layout.setContentsMargins(0, 0, 0, 0)
-    for widget in widgets:
-        layout.addWidget(widget)
-    return container
-
