@@ -1,6 +1,6 @@
 """Run several jobs with the same model through one JobQueue and show the pipeline is loaded once.
 
-The first job imports the engine and loads the pipeline; later jobs reuse the cached one, so
+The first job imports the engine and loads the pipeline. Later jobs reuse the cached one, so
 `PipelineCache.loads` stays 1 and their time is generation alone.
 """
 

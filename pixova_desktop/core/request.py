@@ -26,7 +26,7 @@ SAMPLER_NAMES = (
 
 
 class RequestError(ValueError):
-    """An invalid request value: `field` names it and the message tells the user what to do."""
+    """An invalid request value: `field` names it and the message gives the fix."""
 
     def __init__(self, field: str, message: str) -> None:
         super().__init__(message)
