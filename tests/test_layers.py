@@ -20,8 +20,9 @@ FORBIDDEN = {
 PACKAGE_MODULES = {
     "pixova_desktop.core": ["job", "logs", "metadata", "model_architecture", "model_library",
                             "models", "output", "paths", "request", "settings"],
-    "pixova_desktop.engine": ["device", "errors", "library_logging", "loader", "pipeline_cache",
-                              "preview", "runner", "safety", "schedulers", "sources", "tokens"],
+    "pixova_desktop.engine": ["device", "errors", "library_logging", "loader", "native_libraries",
+                              "pipeline_cache", "preview", "runner", "safety", "schedulers",
+                              "sources", "tokens"],
     "pixova_desktop.jobs": ["downloads", "queue", "store", "tokenizers", "worker"],
     "pixova_desktop.ui": ["app", "canvas", "download_dialog", "engine_options_widget",
                           "form_widgets", "history_panel", "log_folder", "main_window", "model_picker",

@@ -15,6 +15,7 @@ from pixova_desktop.core.job import JobSnapshot, JobState
 from pixova_desktop.core.models import default_model
 from pixova_desktop.core.request import GenerationRequest
 from pixova_desktop.core.settings import EngineOptions, Settings
+from pixova_desktop.engine.native_libraries import preload_torch_libraries
 from pixova_desktop.jobs.store import JobStore
 from pixova_desktop.jobs.worker import Engine, JobRunnable, execute_job
 
@@ -23,6 +24,7 @@ logger = logging.getLogger(__name__)
 
 def load_diffusers_engine(options: EngineOptions) -> Engine:
     """Import the diffusers engine; called on the worker thread so torch loads off the GUI."""
+    preload_torch_libraries()
     runner = importlib.import_module("pixova_desktop.engine.runner")
     return runner.DiffusersEngine(options=options)
 

@@ -9,6 +9,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
+from pixova_desktop.engine.native_libraries import preload_torch_libraries
+
 logger = logging.getLogger(__name__)
 
 # Tokenizers report a huge model_max_length when their config has none.
@@ -26,6 +28,8 @@ class _LoadTokenizer(QRunnable):
         self._signals = signals
 
     def run(self) -> None:
+        # transformers' AutoTokenizer imports torch.
+        preload_torch_libraries()
         tokens = importlib.import_module("pixova_desktop.engine.tokens")
         errors = importlib.import_module("pixova_desktop.engine.errors")
         try:
