@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from pixova_desktop.core.request import GenerationRequest
 from pixova_desktop.engine.errors import (
@@ -16,6 +21,7 @@ from pixova_desktop.engine.errors import (
     ModelNotDownloadedError,
     ModelNotFoundError,
 )
+from pixova_desktop.engine.loader import load_pipeline
 from pixova_desktop.engine.pipeline_cache import PipelineCache
 from pixova_desktop.engine.runner import DiffusersEngine
 from pixova_desktop.engine.sources import SourceKind, resolve_source
@@ -64,6 +70,34 @@ def test_single_file_matches_folder(tiny_model_dir: Path, tiny_checkpoint: Path)
     folder_image = _run(DiffusersEngine(PipelineCache()), _request(str(tiny_model_dir)))[0]
     file_image = _run(DiffusersEngine(PipelineCache()), _request(str(tiny_checkpoint)))[0]
     assert np.array_equal(folder_image, file_image)
+
+
+def test_img2img_folder_loads_text_to_image(tiny_model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "img2img-sd"
+    shutil.copytree(tiny_model_dir, folder)
+    index_path = folder / "model_index.json"
+    index = json.loads(index_path.read_text(encoding="utf-8"))
+    index["_class_name"] = "StableDiffusionImg2ImgPipeline"
+    index_path.write_text(json.dumps(index), encoding="utf-8")
+
+    pipeline = load_pipeline(resolve_source(str(folder)), torch.float32)
+
+    assert type(pipeline).__name__ == "StableDiffusionPipeline"
+
+
+def test_sd_folder_skips_auto_pipeline(tiny_model_dir: Path) -> None:
+    script = textwrap.dedent(f"""
+        import sys, torch
+        from pixova_desktop.engine.loader import load_pipeline
+        from pixova_desktop.engine.sources import resolve_source
+        pipeline = load_pipeline(resolve_source({str(tiny_model_dir)!r}), torch.float32)
+        print(type(pipeline).__name__)
+        print("diffusers.pipelines.auto_pipeline" in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["StableDiffusionPipeline", "False"]
 
 
 def test_cached_hub_id_loads_offline(tiny_model_dir: Path) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import diffusers
 import pytest
 import torch
 from huggingface_hub import errors as hub_errors
@@ -164,7 +165,8 @@ def test_unknown_hub_id_says_no_such_model(monkeypatch: pytest.MonkeyPatch) -> N
         raise hub_errors.RepositoryNotFoundError("404 Repository Not Found", response=response)
 
     monkeypatch.setattr(loader.hub_constants, "HF_HUB_OFFLINE", False)
-    monkeypatch.setattr(loader.AutoPipelineForText2Image, "from_pretrained", not_found)
+    # A hub id with no cached model_index.json loads through AutoPipelineForText2Image.
+    monkeypatch.setattr(diffusers.AutoPipelineForText2Image, "from_pretrained", not_found)
     with pytest.raises(ModelNotFoundError) as caught:
         _run("pixova-tests/no-such-model")
     assert "has no model pixova-tests/no-such-model" in str(caught.value)

@@ -10,7 +10,8 @@ from pathlib import Path
 import torch
 
 from pixova_desktop.engine.library_logging import route_library_output  # isort: skip
-from diffusers import AutoPipelineForText2Image, DiffusionPipeline
+import diffusers
+from diffusers import DiffusionPipeline
 from huggingface_hub import constants as hub_constants
 from huggingface_hub import errors as hub_errors
 from huggingface_hub import try_to_load_from_cache
@@ -65,30 +66,52 @@ def load_pipeline(source: ModelSource, dtype: torch.dtype) -> DiffusionPipeline:
     return pipeline
 
 
-def _safety_checker_off(model_index: Path | str | None) -> dict[str, object]:
-    """Return the keyword arguments that skip the pipeline's own safety checker, if it has one.
+# model_index.json classes that are loaded with their own class. Any other class goes
+# through AutoPipelineForText2Image, which maps it to its text-to-image pipeline but imports
+# every pipeline family: 298 more modules and 19 MiB more peak memory, measured with torch 2.13
+# and diffusers 0.42.
+_DIRECT_PIPELINE_CLASSES = frozenset({"StableDiffusionPipeline", "StableDiffusionXLPipeline"})
 
-    `engine.safety` runs the checker on finished images instead, for every architecture.
-    """
+
+def _read_model_index(model_index: Path | str | None) -> dict[str, object]:
     if not model_index:
         return {}
     try:
         index = json.loads(Path(model_index).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return index if isinstance(index, dict) else {}
+
+
+def _pipeline_class(index: dict[str, object]) -> type[DiffusionPipeline]:
+    """Return the class that loads a pipeline with this model_index.json for text-to-image."""
+    class_name = index.get("_class_name")
+    if class_name in _DIRECT_PIPELINE_CLASSES:
+        return getattr(diffusers, class_name)
+    from diffusers import AutoPipelineForText2Image
+
+    return AutoPipelineForText2Image
+
+
+def _safety_checker_off(index: dict[str, object]) -> dict[str, object]:
+    """Return the keyword arguments that skip the pipeline's own safety checker, if it has one.
+
+    `engine.safety` runs the checker on finished images instead, for every architecture.
+    """
     if "safety_checker" in index:
         return {"safety_checker": None, "requires_safety_checker": False}
     return {}
 
 
 def _load_folder(folder: Path, dtype: torch.dtype) -> DiffusionPipeline:
+    index = _read_model_index(folder / "model_index.json")
     try:
-        return AutoPipelineForText2Image.from_pretrained(
+        return _pipeline_class(index).from_pretrained(
             str(folder),
             dtype=dtype,
             local_files_only=True,
             use_safetensors=True,
-            **_safety_checker_off(folder / "model_index.json"),
+            **_safety_checker_off(index),
         )
     except torch.OutOfMemoryError:
         raise
@@ -165,13 +188,14 @@ def _load_hub(repo_id: str, dtype: torch.dtype) -> DiffusionPipeline:
         raise _not_downloaded(repo_id, "offline mode (HF_HUB_OFFLINE) is on")
     logger.info("Hub model %s is %s", repo_id, "cached" if cached else "not cached, downloading")
     index_path = try_to_load_from_cache(repo_id, "model_index.json") if cached else None
+    index = _read_model_index(index_path if isinstance(index_path, str) else None)
     try:
-        return AutoPipelineForText2Image.from_pretrained(
+        return _pipeline_class(index).from_pretrained(
             repo_id,
             dtype=dtype,
             local_files_only=cached,
             use_safetensors=True,
-            **_safety_checker_off(index_path if isinstance(index_path, str) else None),
+            **_safety_checker_off(index),
         )
     except torch.OutOfMemoryError:
         raise
