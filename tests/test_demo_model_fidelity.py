@@ -42,10 +42,6 @@ TRAINING_COMBOS = [
     ("yellow", "square", "white"),
 ]
 SEEDS = (0, 1)
-# Shape accuracy below this means the shipped weights got worse than the
-# measured 56 % at the defaults in pixova_model.json. The 80 % target is
-# checked by test_default_settings_reach_shape_target.
-SHAPE_ACCURACY_FLOOR = 0.5
 BATCH_SIZE = 16
 # A prompt without a colour word, so the negative prompt decides which colours appear.
 NO_COLOR_PROMPT = "a circle on a white background"
@@ -109,12 +105,6 @@ def combined_accuracy(results) -> float:
     return sum(hits) / len(hits)
 
 
-def mean_attribute_accuracy(results) -> float:
-    """Return the mean of the background, foreground colour and shape accuracies."""
-    attributes = ("background", "color", "shape")
-    return sum(accuracy(results, attribute) for attribute in attributes) / len(attributes)
-
-
 @pytest.fixture(scope="module")
 def defaults() -> dict:
     return json.loads((MODEL_DIR / "pixova_model.json").read_text(encoding="utf-8"))
@@ -173,23 +163,6 @@ def test_default_settings_follow_prompts(default_results) -> None:
 
     assert background >= 0.9, f"background colour accuracy {background:.0%}"
     assert color >= 0.9, f"foreground colour accuracy {color:.0%}"
-    assert shape >= SHAPE_ACCURACY_FLOOR, f"shape accuracy {shape:.0%}"
-    assert held_out_combined >= SHAPE_ACCURACY_FLOOR, (
-        f"held-out combinations fully correct {held_out_combined:.0%}"
-    )
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the shipped weights draw many squares and circles as rounded blobs: "
-    "shape accuracy 56 %, held-out combinations fully correct 62 %",
-)
-def test_default_settings_reach_shape_target(default_results) -> None:
-    held_out = [(combo, found) for combo, found in default_results if combo in HELD_OUT_COMBOS]
-
-    shape = accuracy(default_results, "shape")
-    held_out_combined = combined_accuracy(held_out)
-
     assert shape >= 0.8, f"shape accuracy {shape:.0%}"
     assert held_out_combined >= 0.8, f"held-out combinations fully correct {held_out_combined:.0%}"
 
@@ -197,11 +170,11 @@ def test_default_settings_reach_shape_target(default_results) -> None:
 def test_guidance_improves_prompt_following(pipeline, defaults, default_results) -> None:
     unguided = classify_grid(pipeline, HELD_OUT_COMBOS + TRAINING_COMBOS, defaults["steps"], 1.0)
 
-    guided_score = mean_attribute_accuracy(default_results)
-    unguided_score = mean_attribute_accuracy(unguided)
+    guided_score = combined_accuracy(default_results)
+    unguided_score = combined_accuracy(unguided)
 
-    assert guided_score - unguided_score >= 0.2, (
-        f"mean attribute accuracy with cfg_scale {defaults['cfg_scale']}: {guided_score:.0%}, "
+    assert guided_score - unguided_score >= 0.25, (
+        f"images fully correct with cfg_scale {defaults['cfg_scale']}: {guided_score:.0%}, "
         f"with cfg_scale 1: {unguided_score:.0%}"
     )
 

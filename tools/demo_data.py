@@ -43,7 +43,9 @@ HELD_OUT_COMBOS: tuple[tuple[str, str, str], ...] = (
 
 # Side of the shape's bounding box in pixels, and the minimum gap between the
 # shape and the image edge, so the border pixels always show the background.
-MIN_SHAPE_SIZE = 20
+# Sizes start at 24 pixels (6 latent pixels) because a smaller square and
+# circle differ in only a few pixels.
+MIN_SHAPE_SIZE = 24
 MAX_SHAPE_SIZE = 44
 EDGE_MARGIN = 3
 
