@@ -85,10 +85,12 @@ def run_generate(args: argparse.Namespace) -> int:
     from pixova_desktop.core.settings import Settings
     from pixova_desktop.jobs.queue import JobQueue
     from pixova_desktop.jobs.store import JobStore
-    from pixova_desktop.pyside_imports import stop_source_caching
+    from pixova_desktop.pyside_imports import restore_builtin_import, stop_source_caching
 
-    # 1. Logging, the store and the queue.
+    # 1. Logging, the store and the queue. This process has no widgets, so it restores
+    # Python's own import function in place of PySide6's import hook.
     stop_source_caching()
+    restore_builtin_import()
     log_path = configure_logging(logging.INFO if args.verbose else None)
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     store = JobStore(job_store_path())

@@ -45,3 +45,23 @@ def stop_source_caching() -> bool:
     setattr(mod_uses_pyside, _REPLACED_MARK, True)
     feature._mod_uses_pyside = mod_uses_pyside  # type: ignore[union-attr]
     return True
+
+
+def restore_builtin_import() -> bool:
+    """Put back Python's own `builtins.__import__` in place of PySide6's feature hook.
+
+    The hook runs Python code for every import statement, so it made the headless command's
+    engine import (torch, diffusers and transformers, about 2,900 modules) 0.6 to 0.9 s
+    slower. Only modules that select PySide6 features with `from __feature__ import ...`
+    need it, and Pixova has none, so processes without widgets call this after importing
+    QtCore. Returns whether the hook was replaced.
+    """
+    import builtins
+
+    original = getattr(builtins, "__orig_import__", None)
+    hook = getattr(builtins, "__feature_import__", None)
+    if original is None or hook is None or builtins.__import__ is not hook:
+        logger.debug("PySide6's import hook is not installed; nothing to restore")
+        return False
+    builtins.__import__ = original
+    return True

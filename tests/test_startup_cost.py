@@ -42,6 +42,24 @@ def test_stop_source_caching(tmp_path: Path) -> None:
     assert result.stdout.split() == ["True", "False"]
 
 
+def test_restore_builtin_import(tmp_path: Path) -> None:
+    result = _python("""
+        import builtins
+        from PySide6.QtCore import QCoreApplication, QTimer
+        from pixova_desktop.pyside_imports import restore_builtin_import
+        print(builtins.__import__ is builtins.__orig_import__)
+        print(restore_builtin_import())
+        print(builtins.__import__ is builtins.__orig_import__)
+        print(restore_builtin_import())
+        import colorsys
+        app = QCoreApplication([])
+        QTimer.singleShot(0, app.quit)
+        print(app.exec())
+    """, tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True", "True", "False", "0"]
+
+
 def test_window_shows_before_transformers(tmp_path: Path) -> None:
     """The tokenizer load waits for the event loop, so it does not slow the window's start."""
     result = _python(f"""
