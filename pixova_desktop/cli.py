@@ -6,6 +6,7 @@ import argparse
 import logging
 import signal
 import sys
+import threading
 from pathlib import Path
 
 from pixova_desktop.core.job import JobSnapshot, JobState
@@ -78,6 +79,12 @@ def build_request(args: argparse.Namespace) -> GenerationRequest:
 
 def run_generate(args: argparse.Namespace) -> int:
     """Submit one job to the same queue the window uses and report until it ends."""
+    from pixova_desktop.engine.native_libraries import preload_torch_libraries
+
+    # Opening torch's libraries releases the GIL, so it overlaps the Qt and store set-up
+    # below instead of delaying the job's engine import.
+    threading.Thread(target=preload_torch_libraries, name="preload-torch", daemon=True).start()
+
     from PySide6.QtCore import QCoreApplication, QTimer
 
     from pixova_desktop.core.logs import configure_logging
