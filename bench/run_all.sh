@@ -4,7 +4,8 @@
 # Usage, from the repository root after the README's install, with the virtual environment
 # active:  bash bench/run_all.sh
 # The built-in model must be in resources/models/pixova-demo for the figures that use it;
-# scripts that need it stop with a message otherwise. Takes about 15 minutes on 2 CPU cores.
+# scripts that need it stop with a message otherwise. Takes about 7 minutes on an idle
+# 2-core CPU.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
