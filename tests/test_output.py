@@ -1,11 +1,14 @@
 """Output files: names capped by bytes, atomic writes, never an overwrite."""
 
 import datetime as dt
+import os
+import stat
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+from pixova_desktop.core import output
 from pixova_desktop.core.metadata import ImageParameters
 from pixova_desktop.core.output import MAX_SLUG_BYTES, image_file_stem, prompt_slug, save_png
 from pixova_desktop.core.request import GenerationRequest
@@ -54,6 +57,16 @@ def test_existing_file_never_overwritten(tmp_path: Path) -> None:
     assert existing.read_bytes() == b"precious"
     assert first.name == "same-2.png"
     assert second.name == "same-3.png"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX file modes")
+def test_saved_png_mode_follows_umask(tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    path = save_png(Image.new("RGB", (8, 8)), tmp_path, "mode", PARAMS)
+
+    assert output._UMASK == mask
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
 
 
 def test_no_temporary_file_left(tmp_path: Path) -> None:

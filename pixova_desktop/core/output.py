@@ -96,6 +96,9 @@ def save_png(image: Image.Image, folder: Path, stem: str, params: ImageParameter
     handle, temp_name = tempfile.mkstemp(dir=folder, prefix=".pixova-", suffix=".png.part")
     temp_path = Path(temp_name)
     try:
+        # mkstemp creates the file readable by its owner only; give the image the
+        # permissions of any other new file.
+        os.chmod(temp_path, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as stream:
             image.save(stream, format="PNG", pnginfo=build_pnginfo(params))
             stream.flush()
@@ -106,6 +109,17 @@ def save_png(image: Image.Image, folder: Path, stem: str, params: ImageParameter
             temp_path.unlink()
     logger.info("Saved %s", final)
     return final
+
+
+def _read_umask() -> int:
+    # os.umask can only be read by setting it, so it is set back at once. This runs at
+    # import, before the worker threads that save images start.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
 
 
 def _move_into_free_name(temp_path: Path, folder: Path, stem: str) -> Path:
