@@ -60,6 +60,7 @@ def test_uncached_hub_model_not_downloaded(tmp_path: Path) -> None:
     result = _run(["generate", "x", "--model", "stabilityai/sd-turbo"], tmp_path)
     assert result.returncode == 1
     assert "stabilityai/sd-turbo has not been downloaded yet" in result.stderr
+    assert "Unset HF_HUB_OFFLINE" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -216,9 +216,12 @@ def _load_hub(repo_id: str, dtype: torch.dtype) -> DiffusionPipeline:
 
 
 def _not_downloaded(repo_id: str, reason: str) -> ModelNotDownloadedError:
+    action = "Connect to the internet"
+    if hub_constants.HF_HUB_OFFLINE:
+        action = "Unset HF_HUB_OFFLINE, connect to the internet"
     return ModelNotDownloadedError(
-        f"Model {repo_id} has not been downloaded yet and {reason}. Connect to the internet "
-        "and try again, or use Browse to choose a local model folder or .safetensors file."
+        f"Model {repo_id} has not been downloaded yet and {reason}. {action} and try again, "
+        "or use Browse to choose a local model folder or .safetensors file."
     )
 
 
