@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, help="seed, 0 to 2^32-1 (default: random)")
     generate.add_argument("--batch", type=int, default=1, help="number of images, seeds S, S+1, ...")
     generate.add_argument(
-        "--sampler", default="", choices=("",) + SAMPLER_NAMES, help="sampler (default: the model's)"
+        "--sampler", default="", choices=("",) + SAMPLER_NAMES, metavar="NAME",
+        help=f"sampler, one of {', '.join(SAMPLER_NAMES)} (default: the model's own)"
     )
     generate.add_argument("--verbose", action="store_true", help="also print the log to stderr")
     return parser

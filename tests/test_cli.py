@@ -70,3 +70,5 @@ def test_help_lists_options(tmp_path: Path) -> None:
     for option in ("--model", "--out", "--negative", "--steps", "--cfg", "--width",
                    "--height", "--seed", "--batch"):
         assert option in result.stdout
+    assert "--sampler NAME" in result.stdout
+    assert "{," not in result.stdout, "the empty default choice is listed"
