@@ -96,8 +96,8 @@ def save_png(image: Image.Image, folder: Path, stem: str, params: ImageParameter
     handle, temp_name = tempfile.mkstemp(dir=folder, prefix=".pixova-", suffix=".png.part")
     temp_path = Path(temp_name)
     try:
-        # mkstemp creates the file readable by its owner only; give the image the
-        # permissions of any other new file.
+        # mkstemp creates the file readable by its owner only, so the image gets the
+        # permissions of any other new file instead.
         os.chmod(temp_path, 0o666 & ~_UMASK)
         with os.fdopen(handle, "wb") as stream:
             image.save(stream, format="PNG", pnginfo=build_pnginfo(params))

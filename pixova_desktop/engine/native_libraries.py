@@ -25,9 +25,11 @@ logger = logging.getLogger(__name__)
 
 # The libraries in the order and with the flags torch uses: torch/__init__.py opens
 # libtorch_global_deps with RTLD_GLOBAL, then importing torch._C opens libtorch and its
-# dependencies (libtorch_cpu, libc10 and, in CUDA builds, the CUDA libraries) with
+# dependencies (libtorch_cpu, libc10 and, in CUDA builds, libtorch_cuda) with
 # Python's default RTLD_LOCAL. libtorch_python is left to the import: its initialisers
 # use the Python C API, which needs the GIL.
+# NOTE: only the Linux CPU build was run. CUDA and macOS builds use the same file names,
+# but a failure there is logged and left to `import torch`.
 _LIBRARIES = (("libtorch_global_deps", True), ("libtorch", False))
 
 _lock = threading.Lock()
@@ -44,6 +46,7 @@ def torch_library_folder() -> Path | None:
 
 
 def _dlopen_function():
+    """Return the C library's `dlopen` and `dlerror` as ctypes functions."""
     libc = ctypes.CDLL(None)
     dlopen = libc.dlopen
     dlopen.argtypes = [ctypes.c_char_p, ctypes.c_int]
@@ -58,8 +61,9 @@ def preload_torch_libraries() -> list[Path]:
     """Open torch's main shared libraries with the GIL released and return the ones opened.
 
     Returns an empty list, having done nothing, on Windows, when torch is already imported,
-    when an earlier call preloaded them, or when torch is not installed. A library that
-    fails to open is logged and skipped; `import torch` then reports the real problem.
+    when an earlier call preloaded them, or when torch is not installed. When a library
+    fails to open, the failure is logged and the rest are left to `import torch`, which
+    then reports the real problem.
     """
     global _preloaded
     if sys.platform == "win32" or "torch" in sys.modules:
@@ -81,8 +85,9 @@ def preload_torch_libraries() -> list[Path]:
             flags = os.RTLD_NOW | (os.RTLD_GLOBAL if make_global else os.RTLD_LOCAL)
             if not dlopen(os.fsencode(path), flags):
                 message = (dlerror() or b"").decode(errors="replace")
-                logger.info("Failed to preload %s (%s); import torch will open it instead", path, message)
+                logger.info("Failed to preload %s (%s). import torch will open it instead.",
+                            path, message)
                 break
             opened.append(path)
-        logger.debug("preloaded %s", [path.name for path in opened])
+        logger.debug("Preloaded %s", [path.name for path in opened])
         return opened
